@@ -1,0 +1,168 @@
+"""``python -m search.run STUDY``: tune a study, resumably, into an RDB store.
+
+Running the same command again continues the stored study up to ``--trials`` finished
+trials. Only ``main`` turns errors into exit codes: 0 done, 1 failure, 2 usage, 130 Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+
+from rich.console import Console
+
+from search import engine
+from search.errors import TiaocanError, UsageError
+from search.pruners import describe_pruners
+from search.spec import StudySpec, load_study, study_names
+from search.storage import ENV_STORAGE, default_storage_url, mask_url
+
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    pruners = describe_pruners()
+    parser = argparse.ArgumentParser(
+        prog="python -m search.run",
+        description="Tune a study with Optuna; every trial is stored, and rerunning the same "
+        "command resumes the study where it stopped.",
+        epilog=f"Studies: {', '.join(study_names())}. Pruners: "
+        + "; ".join(f"{name}: {text}" for name, text in pruners.items()),
+    )
+    parser.add_argument("study", nargs="?", help="study name (see --list)")
+    parser.add_argument("--trials", type=int, help="target total of finished trials (COMPLETE + PRUNED) in the study; default: the study's own")
+    parser.add_argument("--timeout", type=float, help="stop starting new trials after this many seconds")
+    parser.add_argument("--storage", help=f"Optuna RDB URL (default: ${ENV_STORAGE} or sqlite:///tiaocan.db in the current folder)")
+    parser.add_argument("--study-name", help="name of the stored study (default: the study's name)")
+    parser.add_argument("--seed", type=int, help="training seed of every trial; the sampler's seed derives from it (default 42)")
+    parser.add_argument("--data", help="folder of CoNLL train/dev(/test) files (ner_study; default: embedded synthetic corpus)")
+    parser.add_argument("--epochs", type=int, help="training epochs per trial (default: the study's own)")
+    parser.add_argument("--param-ratio", type=float, help="parameter budget as a multiple of training samples (default 0.5; 0.1 is strict)")
+    parser.add_argument("--pruner", choices=None, help=f"pruner: {', '.join(pruners)} (default: the study's own)")
+    parser.add_argument("--worker", type=int, default=0, help="index of this worker when several share a study (varies the sampler seed)")
+    parser.add_argument("--dashboard", action="store_true", help="serve optuna-dashboard on this study while it runs")
+    parser.add_argument("--dashboard-port", type=int, default=8080, help="port for --dashboard on 127.0.0.1 (default 8080)")
+    parser.add_argument("--keep-dashboard", action="store_true", help="keep the dashboard up after the run until Ctrl-C")
+    parser.add_argument("--no-progress", action="store_true", help="plain log lines instead of the live view")
+    parser.add_argument("--list", action="store_true", help="list the studies and exit")
+    parser.add_argument("--dry-run", action="store_true", help="show spec, search space, data and storage; train nothing")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    return parser
+
+
+def spec_from_args(spec: StudySpec, args: argparse.Namespace) -> StudySpec:
+    changes = {
+        "n_trials": args.trials,
+        "timeout": args.timeout,
+        "seed": args.seed,
+        "n_epochs": args.epochs,
+        "param_ratio": args.param_ratio,
+        "pruner": args.pruner,
+    }
+    return spec.replace(**{key: value for key, value in changes.items() if value is not None})
+
+
+def list_studies(console: Console) -> None:
+    for name in study_names():
+        try:
+            summary = load_study(name).spec.summary
+        except TiaocanError as error:
+            summary = f"(broken: {error})"
+        console.print(f"{name:<20} {summary}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    console = Console(highlight=False)
+    try:
+        if args.list:
+            list_studies(console)
+            return 0
+        if not args.study:
+            raise UsageError("name a study to run (one of: " + ", ".join(study_names()) + ")")
+        return _run(args, console)
+    except KeyboardInterrupt:
+        console.print(
+            "interrupted: the running trial is marked FAIL; finished trials are stored. "
+            "Rerun the same command to continue."
+        )
+        return EXIT_INTERRUPTED
+    except TiaocanError as error:
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+
+
+def _run(args: argparse.Namespace, console: Console) -> int:
+    from search import dry_run, progress
+
+    study = load_study(args.study)
+    spec = spec_from_args(study.spec, args)
+    storage_url = args.storage or default_storage_url()
+    study_name = args.study_name or spec.name
+    console.print(f"storage: {mask_url(storage_url)}  study: {study_name}")
+    prepared = engine.prepare(study, spec, args.data)
+    console.print(f"data: {dry_run.describe_data(prepared.data)}")
+    console.print(f"budget: {prepared.budget.describe()}")
+    if args.dry_run:
+        dry_run.show(prepared, storage_url, study_name, console)
+        return 0
+    stored = engine.open_study(prepared, storage_url, study_name)
+    n_finished = engine.count_finished(stored)
+    if n_finished >= spec.n_trials:
+        console.print(
+            f"study {study_name!r} already has {n_finished} finished trials (target {spec.n_trials}); "
+            "nothing to do. Pass a larger --trials to continue it."
+        )
+        progress.render_best(stored, console)
+        return 0
+    dashboard = _start_dashboard(args, storage_url, console)
+    from search.dashboard import annotate_study
+
+    annotate_study(stored, metric_name=spec.metric, note_markdown=dry_run.note(prepared, study_name))
+    view = progress.StudyView(
+        console,
+        target_trials=spec.n_trials,
+        live=False if args.no_progress else None,
+        key_params=getattr(study.module, "KEY_PARAMS", ()),
+    )
+    try:
+        with progress.quiet_libraries():
+            result = engine.run(prepared, stored, observer=view, worker=args.worker)
+        console.print(
+            f"{result.n_finished} of {result.n_target} finished trials"
+            + (" (stopped by --timeout)" if result.stopped_by_timeout else "")
+        )
+        progress.render_best(stored, console)
+        console.print(f"watch it: optuna-dashboard {mask_url(storage_url)}   or   python -m search.dashboard --storage {mask_url(storage_url)}")
+        if dashboard is not None and args.keep_dashboard:
+            console.print(f"dashboard still at {dashboard.url}; Ctrl-C to stop it")
+            _wait_forever()
+    finally:
+        if dashboard is not None:
+            dashboard.stop()
+    return 0
+
+
+def _start_dashboard(args: argparse.Namespace, storage_url: str, console: Console):  # type: ignore[no-untyped-def]
+    if not args.dashboard:
+        return None
+    from search.dashboard import start_dashboard
+
+    server = start_dashboard(storage_url, port=args.dashboard_port)
+    console.print(f"dashboard: {server.url}")
+    return server
+
+
+def _wait_forever() -> None:
+    import threading
+
+    threading.Event().wait()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
