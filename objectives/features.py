@@ -99,9 +99,7 @@ def encode(corpus: Corpus) -> Encoded:
     unseen_rank = len(word_rank) + 2  # beyond any vocabulary cap: always UNK
 
     def split(sentences: Sequence[Sentence]) -> Split:
-        encoded = [
-            _sentence(s, word_rank, unseen_rank, char_ids, tag_ids) for s in sentences
-        ]
+        encoded = [_sentence(s, word_rank, unseen_rank, char_ids, tag_ids) for s in sentences]
         return Split(*(tuple(column) for column in zip(*encoded, strict=True)))  # type: ignore[arg-type]
 
     return Encoded(

@@ -18,7 +18,9 @@ def build_tagger(config: TaggerConfig, *, n_chars: int, n_tags: int) -> keras.Mo
     casings = keras.Input((None,), dtype="int32", name="casings")
     inputs = [words, casings]
     features = [
-        keras.layers.Embedding(config.n_words + 2, config.word_dim, mask_zero=True, name="word_emb")(words),
+        keras.layers.Embedding(
+            config.n_words + 2, config.word_dim, mask_zero=True, name="word_emb"
+        )(words),
         keras.layers.Embedding(N_CASINGS, config.casing_dim, name="casing_emb")(casings),
     ]
     if config.use_chars:
@@ -27,7 +29,10 @@ def build_tagger(config: TaggerConfig, *, n_chars: int, n_tags: int) -> keras.Mo
         embedded = keras.layers.Embedding(n_chars, config.char_dim, name="char_emb")(chars)
         # A (1, k) Conv2D over (B, T, L, d) is a Conv1D over each word's characters.
         convolved = keras.layers.Conv2D(
-            config.char_filters, (1, config.char_kernel), padding="same", activation="relu",
+            config.char_filters,
+            (1, config.char_kernel),
+            padding="same",
+            activation="relu",
             name="char_cnn",
         )(embedded)
         features.append(keras.ops.max(convolved, axis=2))

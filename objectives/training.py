@@ -38,7 +38,9 @@ def enable_determinism() -> None:
 
 def checkpoints(n_train: int, reports_per_epoch: int, n_epochs: int) -> list[int]:
     """Global steps (sentences seen) at which to report; the last of each epoch is its end."""
-    per_epoch = sorted({math.ceil(n_train * j / reports_per_epoch) for j in range(1, reports_per_epoch + 1)})
+    per_epoch = sorted(
+        {math.ceil(n_train * j / reports_per_epoch) for j in range(1, reports_per_epoch + 1)}
+    )
     return [epoch * n_train + c for epoch in range(n_epochs) for c in per_epoch]
 
 
@@ -58,7 +60,9 @@ def _pad(arrays: tuple[np.ndarray, ...], indices: np.ndarray) -> np.ndarray:
     return out
 
 
-def _inputs(split: Split, indices: np.ndarray, n_words: int, use_chars: bool) -> dict[str, np.ndarray]:
+def _inputs(
+    split: Split, indices: np.ndarray, n_words: int, use_chars: bool
+) -> dict[str, np.ndarray]:
     words = _pad(split.word_ranks, indices)
     # Ranks beyond this trial's vocabulary become UNK (1); padding stays 0.
     words = np.where(words > n_words + 1, 1, words).astype(np.int32)

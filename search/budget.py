@@ -38,7 +38,7 @@ class Budget:
 
 
 def make_budget(study_name: str, n_samples: object, param_ratio: float) -> Budget:
-    """A budget from the sample count a study's data declares; a missing count is the study's bug."""
+    """A budget from the sample count a study's data declares (a missing count: the study's bug)."""
     if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 1:
         raise StudySpecError(
             f"study {study_name!r} declares no usable sample count: its data's n_samples must be "

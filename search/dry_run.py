@@ -30,7 +30,9 @@ def _short(value: object) -> str:
     return str(value)
 
 
-def sample_space(prepared: Prepared, n: int = N_SAMPLED_CONFIGS) -> tuple[dict[str, object], list[int]]:
+def sample_space(
+    prepared: Prepared, n: int = N_SAMPLED_CONFIGS
+) -> tuple[dict[str, object], list[int]]:
     """The search space's distributions and the n_params of ``n`` random proposals.
 
     Sampled on an in-memory study, so nothing is written to the real storage.
@@ -40,7 +42,9 @@ def sample_space(prepared: Prepared, n: int = N_SAMPLED_CONFIGS) -> tuple[dict[s
     counts: list[int] = []
     for _ in range(n):
         trial = study.ask()
-        config = prepared.study.suggest(trial, prepared.data, prepared.spec, prepared.budget.n_params_max)
+        config = prepared.study.suggest(
+            trial, prepared.data, prepared.spec, prepared.budget.n_params_max
+        )
         counts.append(prepared.study.count_params(config, prepared.data))
         distributions.update(trial.distributions)
         study.tell(trial.number, 0.0)
@@ -68,7 +72,9 @@ def show(prepared: Prepared, storage_url: str, study_name: str, console: Console
         f"n_params of {len(counts)} random proposals: min {counts[0]:,}, median "
         f"{counts[len(counts) // 2]:,}, max {counts[-1]:,} (budget {budget:,}; {n_over} over)"
     )
-    console.print(f"baseline (first trial of a new study): {prepared.study.baseline_params(prepared.data)}")
+    console.print(
+        f"baseline (first trial of a new study): {prepared.study.baseline_params(prepared.data)}"
+    )
     console.print(f"storage: {mask_url(storage_url)}: {_stored_state(storage_url, study_name)}")
 
 
@@ -88,13 +94,16 @@ def _stored_state(storage_url: str, study_name: str) -> str:
 def note(prepared: Prepared, study_name: str) -> str:
     """The study note shown in optuna-dashboard (markdown)."""
     spec, budget = prepared.spec, prepared.budget
-    rows = "\n".join(f"| {key} | {_short(value)} |" for key, value in prepared.data.summary().items())
+    rows = "\n".join(
+        f"| {key} | {_short(value)} |" for key, value in prepared.data.summary().items()
+    )
     return (
         f"# {study_name}\n\n{spec.summary}\n\n"
         f"- metric: **{spec.metric}** ({spec.direction}); target {spec.n_trials} finished trials\n"
         f"- seed {spec.seed} for every trial (deterministic ops); pruner `{spec.pruner}`; "
         f"epochs {spec.n_epochs}\n"
         f"- parameter budget: {budget.describe()}\n"
-        f"- machine: {platform.node()} ({platform.machine()}, Python {platform.python_version()})\n\n"
+        f"- machine: {platform.node()} ({platform.machine()}, "
+        f"Python {platform.python_version()})\n\n"
         f"| data | |\n| --- | --- |\n{rows}\n"
     )

@@ -214,7 +214,9 @@ def make_objective(
     return objective
 
 
-def make_sampler(spec: StudySpec, n_trials_in_study: int, worker: int) -> optuna.samplers.BaseSampler:
+def make_sampler(
+    spec: StudySpec, n_trials_in_study: int, worker: int
+) -> optuna.samplers.BaseSampler:
     return optuna.samplers.TPESampler(
         seed=sampler_seed(spec.seed, n_trials_in_study, worker),
         n_startup_trials=spec.n_startup_trials,
@@ -238,7 +240,9 @@ def run(
         return result
     all_trials = study.get_trials(deepcopy=False)
     if not all_trials:  # the simplest model first
-        study.enqueue_trial(prepared.study.baseline_params(prepared.data), user_attrs={"baseline": True})
+        study.enqueue_trial(
+            prepared.study.baseline_params(prepared.data), user_attrs={"baseline": True}
+        )
     study.sampler = make_sampler(spec, len(all_trials), worker)
     study.pruner = make_pruner(spec.pruner, prepared.pruner_settings)
     objective = make_objective(prepared, observer)

@@ -32,22 +32,70 @@ def build_parser() -> argparse.ArgumentParser:
         + "; ".join(f"{name}: {text}" for name, text in pruners.items()),
     )
     parser.add_argument("study", nargs="?", help="study name (see --list)")
-    parser.add_argument("--trials", type=int, help="target total of finished trials (COMPLETE + PRUNED) in the study; default: the study's own")
-    parser.add_argument("--timeout", type=float, help="stop starting new trials after this many seconds")
-    parser.add_argument("--storage", help=f"Optuna RDB URL (default: ${ENV_STORAGE} or sqlite:///tiaocan.db in the current folder)")
+    parser.add_argument(
+        "--trials",
+        type=int,
+        help="target total of finished (COMPLETE + PRUNED) trials in the study",
+    )
+    parser.add_argument(
+        "--timeout", type=float, help="stop starting new trials after this many seconds"
+    )
+    parser.add_argument(
+        "--storage",
+        help=f"Optuna RDB URL (default: ${ENV_STORAGE} or sqlite:///tiaocan.db here)",
+    )
     parser.add_argument("--study-name", help="name of the stored study (default: the study's name)")
-    parser.add_argument("--seed", type=int, help="training seed of every trial; the sampler's seed derives from it (default 42)")
-    parser.add_argument("--data", help="folder of CoNLL train/dev(/test) files (ner_study; default: embedded synthetic corpus)")
-    parser.add_argument("--epochs", type=int, help="training epochs per trial (default: the study's own)")
-    parser.add_argument("--param-ratio", type=float, help="parameter budget as a multiple of training samples (default 0.5; 0.1 is strict)")
-    parser.add_argument("--pruner", choices=None, help=f"pruner: {', '.join(pruners)} (default: the study's own)")
-    parser.add_argument("--worker", type=int, default=0, help="index of this worker when several share a study (varies the sampler seed)")
-    parser.add_argument("--dashboard", action="store_true", help="serve optuna-dashboard on this study while it runs")
-    parser.add_argument("--dashboard-port", type=int, default=8080, help="port for --dashboard on 127.0.0.1 (default 8080)")
-    parser.add_argument("--keep-dashboard", action="store_true", help="keep the dashboard up after the run until Ctrl-C")
-    parser.add_argument("--no-progress", action="store_true", help="plain log lines instead of the live view")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        help="training seed of every trial; the sampler's seed derives from it (default 42)",
+    )
+    parser.add_argument(
+        "--data",
+        help="folder of CoNLL train/dev(/test) files (default: the embedded synthetic corpus)",
+    )
+    parser.add_argument(
+        "--epochs", type=int, help="training epochs per trial (default: the study's own)"
+    )
+    parser.add_argument(
+        "--param-ratio",
+        type=float,
+        help="parameter budget as a multiple of training samples (default 0.5; 0.1 is strict)",
+    )
+    parser.add_argument(
+        "--pruner", choices=None, help=f"pruner: {', '.join(pruners)} (default: the study's own)"
+    )
+    parser.add_argument(
+        "--worker",
+        type=int,
+        default=0,
+        help="index of this worker when several share a study (varies the sampler seed)",
+    )
+    parser.add_argument(
+        "--dashboard",
+        action="store_true",
+        help="serve optuna-dashboard on this study while it runs",
+    )
+    parser.add_argument(
+        "--dashboard-port",
+        type=int,
+        default=8080,
+        help="port for --dashboard on 127.0.0.1 (default 8080)",
+    )
+    parser.add_argument(
+        "--keep-dashboard",
+        action="store_true",
+        help="keep the dashboard up after the run until Ctrl-C",
+    )
+    parser.add_argument(
+        "--no-progress", action="store_true", help="plain log lines instead of the live view"
+    )
     parser.add_argument("--list", action="store_true", help="list the studies and exit")
-    parser.add_argument("--dry-run", action="store_true", help="show spec, search space, data and storage; train nothing")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show spec, search space, data and storage; train nothing",
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser
 
@@ -76,7 +124,7 @@ def list_studies(console: Console) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     try:
         if args.list:
             list_studies(console)
@@ -115,7 +163,8 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     n_finished = engine.count_finished(stored)
     if n_finished >= spec.n_trials:
         console.print(
-            f"study {study_name!r} already has {n_finished} finished trials (target {spec.n_trials}); "
+            f"study {study_name!r} already has {n_finished} finished trials "
+            f"(target {spec.n_trials}); "
             "nothing to do. Pass a larger --trials to continue it."
         )
         progress.render_best(stored, console)
@@ -123,7 +172,9 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     dashboard = _start_dashboard(args, storage_url, console)
     from search.dashboard import annotate_study
 
-    annotate_study(stored, metric_name=spec.metric, note_markdown=dry_run.note(prepared, study_name))
+    annotate_study(
+        stored, metric_name=spec.metric, note_markdown=dry_run.note(prepared, study_name)
+    )
     view = progress.StudyView(
         console,
         target_trials=spec.n_trials,
@@ -138,7 +189,10 @@ def _run(args: argparse.Namespace, console: Console) -> int:
             + (" (stopped by --timeout)" if result.stopped_by_timeout else "")
         )
         progress.render_best(stored, console)
-        console.print(f"watch it: optuna-dashboard {mask_url(storage_url)}   or   python -m search.dashboard --storage {mask_url(storage_url)}")
+        console.print(
+            f"watch it: optuna-dashboard {mask_url(storage_url)}   "
+            f"or   python -m search.dashboard --storage {mask_url(storage_url)}"
+        )
         if dashboard is not None and args.keep_dashboard:
             console.print(f"dashboard still at {dashboard.url}; Ctrl-C to stop it")
             _wait_forever()

@@ -131,7 +131,9 @@ def load_study(name: str) -> Study:
         module = importlib.import_module(f"{STUDIES_PACKAGE}.{name}")
     spec = getattr(module, "SPEC", None)
     if not isinstance(spec, StudySpec):
-        raise StudySpecError(f"study {name!r} defines no SPEC = StudySpec(...) in {module.__file__}")
+        raise StudySpecError(
+            f"study {name!r} defines no SPEC = StudySpec(...) in {module.__file__}"
+        )
     missing = [part for part in _REQUIRED if not callable(getattr(module, part, None))]
     if missing:
         raise StudySpecError(

@@ -21,8 +21,9 @@ DEFAULT_SQLITE_FILE = "tiaocan.db"
 
 # A worker writes a heartbeat every HEARTBEAT_SECONDS; a RUNNING trial silent for GRACE_SECONDS
 # (a killed worker) is failed and retried once by the next worker that looks.
-HEARTBEAT_SECONDS = 30
-GRACE_SECONDS = 120
+# Both can be shortened through the environment (tests of killed workers do).
+HEARTBEAT_SECONDS = int(os.environ.get("TIAOCAN_HEARTBEAT_SECONDS", "30"))
+GRACE_SECONDS = int(os.environ.get("TIAOCAN_GRACE_SECONDS", "120"))
 MAX_RETRY = 1
 # SQLite: wait instead of failing with "database is locked" while another process (a second
 # worker, optuna-dashboard) holds the write lock.
@@ -45,7 +46,11 @@ def mask_url(url: str) -> str:
 def sqlite_path(url: str) -> Path | None:
     """The file behind a ``sqlite:///`` URL, or None for other back ends and in-memory."""
     parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+    if (
+        parsed.get_backend_name() != "sqlite"
+        or not parsed.database
+        or parsed.database == ":memory:"
+    ):
         return None
     return Path(parsed.database)
 

@@ -10,6 +10,7 @@ choice, so the sampler proposes only models that fit and the space stays static.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from dataclasses import dataclass
@@ -22,7 +23,12 @@ from objectives.conll import Corpus, read_corpus
 from objectives.errors import DataError as ObjectiveDataError
 from objectives.features import N_CASINGS, Encoded, encode
 from search.errors import DataError
-from search.space import suggest_batch_size, suggest_learning_rate, widest_fitting, width_from_fraction
+from search.space import (
+    suggest_batch_size,
+    suggest_learning_rate,
+    widest_fitting,
+    width_from_fraction,
+)
 from search.spec import Report, StudySpec
 
 SPEC = StudySpec(
@@ -89,28 +95,23 @@ def load_data(path: str | None) -> NerData:
     return NerData(encode(corpus))
 
 
-def _vocabulary(data: NerData, min_freq: int, word_dim: int, n_params_max: int) -> int:
-    cap = max(0, math.floor(EMBEDDING_SHARE * n_params_max / word_dim) - 2)
-    return data.encoded.n_words(min_freq, cap)
-
-
 def _tagger(trial: optuna.Trial, data: NerData, n_params_max: int) -> TaggerConfig:
-    word_dim = trial.suggest_categorical("word_dim", WORD_DIMS)
-    min_freq = trial.suggest_categorical("min_word_freq", MIN_WORD_FREQS)
-    use_chars = trial.suggest_categorical("use_chars", (False, True))
-    n_layers = trial.suggest_int("n_layers", *N_LAYERS)
-    fraction = trial.suggest_float("width_fraction", 0.0, 1.0)
-    dropout = trial.suggest_float("dropout", 0.0, 0.5)
-    base = TaggerConfig(
-        n_words=_vocabulary(data, min_freq, word_dim, n_params_max),
-        word_dim=word_dim,
-        n_layers=n_layers,
+    chosen = TaggerConfig(
+        n_words=0,
+        word_dim=trial.suggest_categorical("word_dim", WORD_DIMS),
+        n_layers=trial.suggest_int("n_layers", *N_LAYERS),
         hidden=HIDDEN_LOW,
-        dropout=dropout,
-        use_chars=use_chars,
+        dropout=trial.suggest_float("dropout", 0.0, 0.5),
+        use_chars=trial.suggest_categorical("use_chars", (False, True)),
     )
+    min_freq = trial.suggest_categorical("min_word_freq", MIN_WORD_FREQS)
+    fraction = trial.suggest_float("width_fraction", 0.0, 1.0)
+    narrowest = _fitting_shape(chosen, data, n_params_max)
+    if narrowest != chosen:
+        trial.set_user_attr("shape_reduced_to", _shape(narrowest))
+    base = _with(narrowest, n_words=_vocabulary(data, narrowest, min_freq, n_params_max))
     widest = widest_fitting(
-        lambda hidden: count_params(NerConfig(_with_hidden(base, hidden), _NO_TRAINING), data),
+        lambda hidden: count_params(NerConfig(_with(base, hidden=hidden), _NO_TRAINING), data),
         n_params_max,
         HIDDEN_LOW,
         HIDDEN_HIGH,
@@ -118,11 +119,42 @@ def _tagger(trial: optuna.Trial, data: NerData, n_params_max: int) -> TaggerConf
     hidden = width_from_fraction(fraction, HIDDEN_LOW, widest)
     trial.set_user_attr("hidden", hidden)
     trial.set_user_attr("n_words", base.n_words)
-    return _with_hidden(base, hidden)
+    return _with(base, hidden=hidden)
 
 
-def _with_hidden(config: TaggerConfig, hidden: int) -> TaggerConfig:
-    return TaggerConfig(**{**config.__dict__, "hidden": hidden})
+def _fitting_shape(chosen: TaggerConfig, data: NerData, n_params_max: int) -> TaggerConfig:
+    """The chosen shape, or the nearest smaller one whose narrowest model fits the budget.
+
+    With a small budget the fixed costs of a shape (the char-CNN, a wide first LSTM input,
+    a second layer) can exceed it before any width is chosen. Dropping the char-CNN first,
+    then halving the word embedding, then dropping layers keeps every proposal feasible
+    while the searched parameters stay the same in every trial.
+    """
+    candidates = [chosen, _with(chosen, use_chars=False)]
+    for word_dim in sorted((d for d in WORD_DIMS if d < chosen.word_dim), reverse=True):
+        candidates.append(_with(chosen, use_chars=False, word_dim=word_dim))
+    for n_layers in range(chosen.n_layers - 1, 0, -1):
+        candidates.append(_with(chosen, use_chars=False, word_dim=WORD_DIMS[0], n_layers=n_layers))
+    for shape in candidates:
+        if count_params(NerConfig(shape, _NO_TRAINING), data) <= n_params_max:
+            return shape
+    return candidates[-1]  # nothing fits: the budget backstop prunes it
+
+
+def _shape(config: TaggerConfig) -> str:
+    return f"word_dim={config.word_dim} use_chars={config.use_chars} n_layers={config.n_layers}"
+
+
+def _vocabulary(data: NerData, narrowest: TaggerConfig, min_freq: int, n_params_max: int) -> int:
+    """Words kept: frequent enough, within EMBEDDING_SHARE of the budget, and leaving room
+    for the narrowest model of this shape (so the choice never breaks the budget by itself)."""
+    room = n_params_max - count_params(NerConfig(narrowest, _NO_TRAINING), data)
+    share = math.floor(EMBEDDING_SHARE * n_params_max / narrowest.word_dim) - 2
+    return data.encoded.n_words(min_freq, max(0, min(share, room // narrowest.word_dim)))
+
+
+def _with(config: TaggerConfig, **changes: Any) -> TaggerConfig:
+    return dataclasses.replace(config, **changes)
 
 
 _NO_TRAINING = TrainConfig(learning_rate=1e-3, batch_size=32, n_epochs=1)
@@ -155,8 +187,8 @@ def baseline_params(data: NerData) -> dict[str, Any]:
 
 
 def smallest_config(data: NerData, spec: StudySpec, n_params_max: int) -> NerConfig:
-    n_words = _vocabulary(data, max(MIN_WORD_FREQS), WORD_DIMS[0], n_params_max)
-    tagger = TaggerConfig(n_words=n_words, word_dim=WORD_DIMS[0], n_layers=1, hidden=HIDDEN_LOW)
+    """No vocabulary words (all UNK), casing only, one narrowest layer."""
+    tagger = TaggerConfig(n_words=0, word_dim=WORD_DIMS[0], n_layers=1, hidden=HIDDEN_LOW)
     return NerConfig(tagger, _NO_TRAINING)
 
 
@@ -182,8 +214,10 @@ def pruner_steps(data: NerData, spec: StudySpec) -> dict[str, int]:
     return {
         "steps_per_epoch": n_train,
         "interval_steps": math.ceil(n_train / REPORTS_PER_EPOCH),
+        # No pruning in the first half epoch; growth measured over one report interval
+        # (the pruner reads the best-so-far curve, so a noisy dip does not count).
         "n_warmup_steps": math.ceil(n_train / 2),
-        "window_steps": math.ceil(n_train / 2),
+        "window_steps": math.ceil(n_train / REPORTS_PER_EPOCH),
         "max_steps": n_epochs * n_train,
     }
 

@@ -6,16 +6,14 @@ import math
 from typing import Any
 
 from search.spec import Report
-from tests.fake_studies.quadratic import (  # noqa: F401
-    SPEC as _SPEC,
-    FakeData,
-    baseline_params,
-    count_params,
-    load_data,
-    pruner_steps,
-    smallest_config,
-    suggest,
-)
+from tests.fake_studies.quadratic import SPEC as _SPEC
+from tests.fake_studies.quadratic import FakeData
+from tests.fake_studies.quadratic import baseline_params as baseline_params
+from tests.fake_studies.quadratic import count_params as count_params
+from tests.fake_studies.quadratic import load_data as load_data
+from tests.fake_studies.quadratic import pruner_steps as pruner_steps
+from tests.fake_studies.quadratic import smallest_config as smallest_config
+from tests.fake_studies.quadratic import suggest as suggest
 
 SPEC = _SPEC.replace(name="always_pruned", summary="fake: diverges at once", pruner="growth")
 

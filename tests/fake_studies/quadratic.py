@@ -35,7 +35,9 @@ def load_data(path: str | None) -> FakeData:
     return FakeData()
 
 
-def suggest(trial: optuna.Trial, data: FakeData, spec: StudySpec, n_params_max: int) -> dict[str, Any]:
+def suggest(
+    trial: optuna.Trial, data: FakeData, spec: StudySpec, n_params_max: int
+) -> dict[str, Any]:
     return {"x": trial.suggest_float("x", -10.0, 10.0), "epochs": spec.n_epochs or 1}
 
 

@@ -1,0 +1,81 @@
+"""A killed or interrupted worker loses nothing that had finished (real processes, SQLite)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import optuna
+from optuna.trial import TrialState
+
+from tests.conftest import REPO, finished
+
+SLOW = "tests.fake_studies.slow"
+
+
+def start_worker(url: str, *flags: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "search.run", SLOW, "--storage", url, "--no-progress", *flags],
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def wait_for_finished(url: str, n: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if len(finished(url, "slow")) >= n:
+                return
+        except KeyError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"fewer than {n} finished trials after {timeout} s")
+
+
+def test_ctrl_c_fails_the_running_trial_and_rerun_continues(sqlite_url):
+    worker = start_worker(sqlite_url, "--trials", "6")
+    wait_for_finished(sqlite_url, 2)
+    worker.send_signal(signal.SIGINT)
+    out, _ = worker.communicate(timeout=60)
+    assert worker.returncode == 130, out
+    assert "Rerun the same command to continue" in out
+    study = optuna.load_study(study_name="slow", storage=sqlite_url)
+    states = [t.state for t in study.trials]
+    assert TrialState.RUNNING not in states
+    n_done = len(finished(sqlite_url, "slow"))
+    assert n_done >= 2
+    rerun = start_worker(sqlite_url, "--trials", "6")
+    out, _ = rerun.communicate(timeout=120)
+    assert rerun.returncode == 0, out
+    assert len(finished(sqlite_url, "slow")) == 6
+
+
+def test_killed_worker_keeps_finished_trials_and_its_trial_is_retried(sqlite_url):
+    fast_heartbeat = {"TIAOCAN_HEARTBEAT_SECONDS": "1", "TIAOCAN_GRACE_SECONDS": "2"}
+    worker = start_worker(sqlite_url, "--trials", "6", env=fast_heartbeat)
+    wait_for_finished(sqlite_url, 2)
+    time.sleep(0.2)  # inside a trial now
+    worker.kill()
+    worker.wait(timeout=30)
+    kept = {t.number: t.value for t in finished(sqlite_url, "slow")}
+    assert len(kept) >= 2
+    time.sleep(2.5)  # past the grace period: the killed trial is stale
+    rerun = start_worker(sqlite_url, "--trials", "6", env=fast_heartbeat)
+    out, _ = rerun.communicate(timeout=120)
+    assert rerun.returncode == 0, out
+    study = optuna.load_study(study_name="slow", storage=sqlite_url)
+    assert {t.number: t.value for t in finished(sqlite_url, "slow") if t.number in kept} == kept
+    assert len(finished(sqlite_url, "slow")) == 6
+    # The stale trial was failed (not left RUNNING) and retried as a copy.
+    assert TrialState.RUNNING not in [t.state for t in study.trials]
+    failed = [t for t in study.trials if t.state == TrialState.FAIL]
+    assert len(failed) == 1
+    retried = [t for t in study.trials if t.system_attrs.get("failed_trial") == failed[0].number]
+    assert retried, "the killed trial was not retried"
