@@ -91,12 +91,19 @@ def _learning_rate(config: TrainConfig, step: int, n_steps: int) -> float:
 
 
 class _Trainer:
-    def __init__(self, model: keras.Model, config: TrainConfig) -> None:
+    def __init__(self, model: keras.Model, config: TrainConfig, use_chars: bool) -> None:
         self.model = model
         self.optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate)
         self.loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction=None)
-        self.train_step = tf.function(self._train_step, reduce_retracing=True)
-        self.predict = tf.function(self._predict, reduce_retracing=True)
+        # Fixed signatures with unknown batch and length: one trace per trial, not per shape.
+        matrix = tf.TensorSpec((None, None), tf.int32)
+        inputs = {
+            "words": matrix,
+            "casings": matrix,
+            **({"chars": tf.TensorSpec((None, None, None), tf.int32)} if use_chars else {}),
+        }
+        self.train_step = tf.function(self._train_step, input_signature=[inputs, matrix])
+        self.predict = tf.function(self._predict, input_signature=[inputs])
 
     def _train_step(self, inputs: dict[str, tf.Tensor], tags: tf.Tensor) -> tf.Tensor:
         # Masked by the gold padding only (word id 0), never by predictions.
@@ -133,7 +140,7 @@ def train_and_evaluate(
     keras.backend.clear_session()  # keeps memory flat across trials
     keras.utils.set_random_seed(seed)
     model = build_tagger(tagger, n_chars=data.n_chars, n_tags=data.n_tags)
-    trainer = _Trainer(model, training)
+    trainer = _Trainer(model, training, tagger.use_chars)
     train, n_train = data.train, len(data.train)
     lengths = train.lengths
     subset = data.dev.subset(dev_subset_indices(len(data.dev), training.dev_subset))
