@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -132,10 +133,16 @@ def score(trainer: _Trainer, data: Encoded, split: Split, config: TaggerConfig) 
     return entity_scores(split.gold, predicted).f1
 
 
+@dataclass(frozen=True)
+class Result:
+    dev_f1: float
+    test_f1: float | None  # None without a test split; never used to choose anything
+
+
 def train_and_evaluate(
     tagger: TaggerConfig, training: TrainConfig, data: Encoded, report: Report, seed: int
-) -> float:
-    """Train from ``seed`` and return dev F1; ``report`` may raise to stop early."""
+) -> Result:
+    """Train from ``seed``; dev F1 is the value, ``report`` may raise to stop early."""
     enable_determinism()
     keras.backend.clear_session()  # keeps memory flat across trials
     keras.utils.set_random_seed(seed)
@@ -164,4 +171,5 @@ def train_and_evaluate(
                     value = score(trainer, data, data.dev if is_last else subset, tagger)
                 report(next_point, value)
                 next_point = next(pending, math.inf)  # type: ignore[arg-type]
-    return value
+    has_test = len(data.test) > 0 and math.isfinite(value)
+    return Result(value, score(trainer, data, data.test, tagger) if has_test else None)

@@ -201,7 +201,13 @@ def make_objective(
 
         started = clock()
         try:
-            return study.evaluate(config, data, report, spec.seed)
+            result = study.evaluate(config, data, report, spec.seed)
+            if isinstance(result, tuple):  # (value, extra user attrs), e.g. a test score
+                value, extras = result
+                for key, extra in extras.items():
+                    trial.set_user_attr(key, extra)
+                return float(value)
+            return float(result)
         except optuna.TrialPruned:
             raise
         except Exception as error:  # Optuna 5 keeps no failure reason on the trial: keep one

@@ -182,7 +182,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         key_params=getattr(study.module, "KEY_PARAMS", ()),
     )
     try:
-        with progress.quiet_libraries():
+        with progress.quiet_libraries(console):
             result = engine.run(prepared, stored, observer=view, worker=args.worker)
         console.print(
             f"{result.n_finished} of {result.n_target} finished trials"

@@ -81,7 +81,7 @@ class Study:
     load_data: Callable[..., Data]
     suggest: Callable[..., Any]
     count_params: Callable[..., int]
-    evaluate: Callable[..., float]
+    evaluate: Callable[..., float | tuple[float, Mapping[str, object]]]
     baseline_params: Callable[[Data], dict[str, Any]]
     smallest_config: Callable[..., Any]
     pruner_steps: Callable[..., Mapping[str, int]]

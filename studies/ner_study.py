@@ -222,7 +222,11 @@ def pruner_steps(data: NerData, spec: StudySpec) -> dict[str, int]:
     }
 
 
-def evaluate(config: NerConfig, data: NerData, report: Report, seed: int) -> float:
+def evaluate(
+    config: NerConfig, data: NerData, report: Report, seed: int
+) -> tuple[float, dict[str, object]]:
+    """Dev F1 is the value; test F1 is recorded for the final report, never optimised."""
     from objectives.training import train_and_evaluate  # TF loads here, not at import
 
-    return train_and_evaluate(config.tagger, config.training, data.encoded, report, seed)
+    result = train_and_evaluate(config.tagger, config.training, data.encoded, report, seed)
+    return result.dev_f1, ({} if result.test_f1 is None else {"test_f1": result.test_f1})

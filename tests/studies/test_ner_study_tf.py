@@ -83,10 +83,11 @@ def train_once(data: ner_study.NerData, seed: int, lr: float = 2e-2) -> tuple[fl
     tagger = TaggerConfig(n_words=200, word_dim=16, n_layers=1, hidden=32, dropout=0.1)
     reports: list[tuple[int, float]] = []
     training = TrainConfig(learning_rate=lr, batch_size=16, n_epochs=2, schedule="warmup_linear")
-    value = train_and_evaluate(
+    result = train_and_evaluate(
         tagger, training, data.encoded, lambda s, v: reports.append((s, v)), seed
     )
-    return value, reports
+    assert result.test_f1 is not None and 0.0 <= result.test_f1 <= 1.0
+    return result.dev_f1, reports
 
 
 def test_same_seed_gives_the_same_value(tiny_data):
@@ -120,7 +121,7 @@ def test_two_trial_study_end_to_end(cli, sqlite_url, tiny_folder):
     assert trials[0].user_attrs["baseline"] is True
     assert trials[0].params["learning_rate"] == 1e-3
     for trial in trials:
-        for attr in ("seed", "n_params", "param_budget", "train_seconds", "batch_size"):
+        for attr in ("seed", "n_params", "param_budget", "train_seconds", "batch_size", "test_f1"):
             assert attr in trial.user_attrs
         assert trial.user_attrs["n_params"] <= trial.user_attrs["param_budget"]
     assert "best trial" in out and "optuna-dashboard" in out
