@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import keras
-
 from objectives.config import TaggerConfig
 from objectives.features import N_CASINGS
+from objectives.quiet_tf import keras
 
 
 def build_tagger(config: TaggerConfig, *, n_chars: int, n_tags: int) -> keras.Model:

@@ -8,21 +8,16 @@ seen at fixed checkpoints, so step 12,000 means the same whatever the batch size
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TF loads: keep its C++ chatter out
-
-import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from objectives.config import TaggerConfig, TrainConfig  # noqa: E402
-from objectives.features import Encoded, Split  # noqa: E402
-from objectives.metrics import entity_scores  # noqa: E402
-from objectives.tagger import build_tagger  # noqa: E402
+from objectives.config import TaggerConfig, TrainConfig
+from objectives.features import Encoded, Split
+from objectives.metrics import entity_scores
+from objectives.quiet_tf import keras, tf
+from objectives.tagger import build_tagger
 
 Report = Callable[[int, float], None]
 EVAL_BATCH_SIZE = 256

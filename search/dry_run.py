@@ -17,6 +17,9 @@ N_SAMPLED_CONFIGS = 200
 
 
 def describe_data(data: Data) -> str:
+    describe = getattr(data, "describe", None)
+    if callable(describe):
+        return str(describe())
     summary = data.summary()
     parts = [f"{key}={_short(value)}" for key, value in summary.items()]
     return ", ".join(parts)
@@ -28,6 +31,19 @@ def _short(value: object) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
     return str(value)
+
+
+def describe_distribution(distribution: object) -> str:
+    """``log-uniform [0.0001, 0.1]``, ``int [4, 7]``, ``one of 16, 32, 64``."""
+    d = distribution
+    if isinstance(d, optuna.distributions.CategoricalDistribution):
+        return "one of " + ", ".join(str(choice) for choice in d.choices)
+    if isinstance(d, optuna.distributions.FloatDistribution | optuna.distributions.IntDistribution):
+        kind = "int" if isinstance(d, optuna.distributions.IntDistribution) else "uniform"
+        kind = f"log-{kind}" if d.log else kind
+        step = f" step {d.step}" if d.step not in (None, 1) else ""
+        return f"{kind} [{d.low:g}, {d.high:g}]{step}"
+    return repr(d)
 
 
 def sample_space(
@@ -63,7 +79,7 @@ def show(prepared: Prepared, storage_url: str, study_name: str, console: Console
     table.add_column("param")
     table.add_column("distribution")
     for name, distribution in distributions.items():
-        table.add_row(name, repr(distribution))
+        table.add_row(name, describe_distribution(distribution))
     console.print(table)
     budget = prepared.budget.n_params_max
     counts.sort()

@@ -7,7 +7,6 @@ Everything a rerun needs lives in storage, so resuming is calling both again.
 
 from __future__ import annotations
 
-import math
 import platform
 import time
 from collections.abc import Callable, Mapping
@@ -191,7 +190,7 @@ def make_objective(
             nonlocal last_step
             last_step = max(last_step, step)
             trial.report(value, step)
-            epoch = math.ceil(step / steps_per_epoch)
+            epoch = step // steps_per_epoch  # epochs completed at this report
             observer.trial_reported(trial.number, step, value, min(step / max_steps, 1.0), epoch)
             if trial.should_prune():
                 reason = trial.study._storage.get_trial(trial._trial_id).user_attrs.get(

@@ -180,9 +180,10 @@ class StudyView:
             running = self._running.setdefault(number, _Running({}, started_at=self.clock()))
             running.step, running.value, running.epoch = step, value, epoch
             running.fraction = min(max(fraction, 0.0), 1.0)
-            # Plain logs get one line per epoch, not one per report (~4 per epoch).
-            is_new_epoch = self._last_epoch_printed.get(number) != epoch
-            self._last_epoch_printed[number] = epoch
+            # Plain logs get one line per completed epoch, not one per report (~4 per epoch).
+            is_new_epoch = epoch > 0 and self._last_epoch_printed.get(number) != epoch
+            if is_new_epoch:
+                self._last_epoch_printed[number] = epoch
         if is_new_epoch:
             self._print(
                 f"trial {number} epoch {epoch}: {self._metric} {value:.4f} at step {step:,} "
@@ -301,7 +302,9 @@ class StudyView:
             grid.add_row(
                 Text(f"trial {number}", style="cyan"),
                 ProgressBar(total=1.0, completed=running.fraction, width=20),
-                Text(f"{running.fraction:4.0%}  epoch {running.epoch}  step {running.step:,}"),
+                Text(
+                    f"{running.fraction:4.0%}  epochs done {running.epoch}  step {running.step:,}"
+                ),
                 Text(f"{self._metric} {value}"),
                 Text(format_params(running.params, self.key_params), style="dim"),
             )
@@ -439,7 +442,7 @@ def render_best(study: optuna.Study, console: Console, *, n_reasons: int = 5) ->
         table.add_row(metric, f"{best.value:.4f}" if best.value is not None else "-")
         for name, value in best.params.items():
             table.add_row(name, format_value(value))
-        for name in ("n_params", "param_budget", "batch_size", "seed", "train_seconds"):
+        for name in ("test_f1", "n_params", "param_budget", "batch_size", "seed", "train_seconds"):
             if name in best.user_attrs:
                 table.add_row(name, format_value(best.user_attrs[name]))
         console.print(table)

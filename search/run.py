@@ -11,6 +11,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
+import optuna
 from rich.console import Console
 
 from search import engine
@@ -28,12 +29,20 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m search.run",
         description="Tune a study with Optuna; every trial is stored, and rerunning the same "
         "command resumes the study where it stopped.",
-        epilog=f"Studies: {', '.join(study_names())}. Pruners: "
-        + "; ".join(f"{name}: {text}" for name, text in pruners.items()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=f"studies: {', '.join(study_names())} (or a dotted module path of your own)\n"
+        "pruners:\n" + "".join(f"  {name:<12} {text}\n" for name, text in pruners.items())
+        + "\nexamples:\n"
+        "  python -m search.run ner_study                      # tune, into ./tiaocan.db\n"
+        "  python -m search.run ner_study --trials 40          # the same study, continued\n"
+        "  python -m search.run ner_study --data ../shared/data/conll2003 --dashboard\n"
+        "  python -m search.run ner_study --storage postgresql+psycopg://me@db/tiaocan "
+        "--worker 1\n",
     )
     parser.add_argument("study", nargs="?", help="study name (see --list)")
     parser.add_argument(
         "--trials",
+        metavar="N",
         type=int,
         help="target total of finished (COMPLETE + PRUNED) trials in the study",
     )
@@ -42,16 +51,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--storage",
+        metavar="URL",
         help=f"Optuna RDB URL (default: ${ENV_STORAGE} or sqlite:///tiaocan.db here)",
     )
     parser.add_argument("--study-name", help="name of the stored study (default: the study's name)")
     parser.add_argument(
         "--seed",
+        metavar="N",
         type=int,
         help="training seed of every trial; the sampler's seed derives from it (default 42)",
     )
     parser.add_argument(
         "--data",
+        metavar="PATH",
         help="folder of CoNLL train/dev(/test) files (default: the embedded synthetic corpus)",
     )
     parser.add_argument(
@@ -59,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--param-ratio",
+        metavar="R",
         type=float,
         help="parameter budget as a multiple of training samples (default 0.5; 0.1 is strict)",
     )
@@ -67,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--worker",
+        metavar="I",
         type=int,
         default=0,
         help="index of this worker when several share a study (varies the sampler seed)",
@@ -78,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--dashboard-port",
+        metavar="PORT",
         type=int,
         default=8080,
         help="port for --dashboard on 127.0.0.1 (default 8080)",
@@ -124,6 +139,8 @@ def list_studies(console: Console) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # Our own lines say what happens; Optuna's INFO lines would repeat them.
+    optuna.logging.set_verbosity(optuna.logging.DEBUG if args.debug else optuna.logging.WARNING)
     console = Console(highlight=False, soft_wrap=True)
     try:
         if args.list:

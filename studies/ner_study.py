@@ -36,7 +36,7 @@ SPEC = StudySpec(
     summary="BiLSTM NER tagger (words + casing, optional char-CNN), entity F1 on dev",
     metric="dev_f1",
     direction="maximize",
-    n_trials=12,
+    n_trials=20,
     n_epochs=6,
     param_ratio=0.5,
     n_startup_trials=5,
@@ -53,6 +53,7 @@ N_LAYERS = (1, 2)
 HIDDEN_LOW, HIDDEN_HIGH = 8, 256
 EMBEDDING_SHARE = 0.5
 REPORTS_PER_EPOCH = 4
+KEY_PARAMS = ("learning_rate", "log2_batch_size", "n_layers", "width_fraction", "use_chars")
 INFEASIBLE_HINT = ", or a smaller vocabulary"
 
 
@@ -78,6 +79,18 @@ class NerData:
 
     def summary(self) -> dict[str, object]:
         return {**self.corpus.summary(), "n_samples (labelled training tokens)": self.n_samples}
+
+    def describe(self) -> str:
+        """One line for the terminal."""
+        summary = self.corpus.summary()
+        splits = "; ".join(
+            f"{name} {counts['n_sentences']:,} sentences, {counts['n_tokens']:,} tokens, "
+            f"{counts['n_entities']:,} entities"
+            for name in ("train", "dev", "test")
+            if isinstance(counts := summary.get(name), dict) and counts.get("n_sentences")
+        )
+        types = " ".join(self.corpus.entity_types)
+        return f"{self.corpus.source}: {splits}; types {types}"
 
 
 @functools.cache

@@ -80,7 +80,7 @@ def test_not_a_url_is_refused(cli):
 def test_dry_run_shows_space_and_trains_nothing(cli, sqlite_url):
     code, out, _ = cli(QUADRATIC, "--dry-run", "--storage", sqlite_url)
     assert code == 0
-    assert "search space" in out and "FloatDistribution" in out
+    assert "search space" in out and "uniform [-10, 10]" in out
     assert "budget: 500 trainable parameters (0.5 x 1,000 training samples)" in out
     assert "file does not exist yet" in out
     assert not Path(sqlite_url.removeprefix("sqlite:///")).exists()
