@@ -114,6 +114,18 @@ def _listen(host: str, port: int, app: Any, port_flag: str) -> _ThreadedWSGIServ
         ) from error
 
 
+def check_port_free(port: int, *, host: str = DEFAULT_HOST, port_flag: str = "--port") -> None:
+    """Fail before anything is written when the dashboard could not listen later."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise UsageError(f"port {port} on {host} is in use; pass {port_flag} N") from error
+            raise UsageError(f"cannot listen on {host}:{port} ({error.strerror})") from error
+
+
 def start_dashboard(
     storage_url: str,
     *,

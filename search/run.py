@@ -31,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
         "command resumes the study where it stopped.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=f"studies: {', '.join(study_names())} (or a dotted module path of your own)\n"
-        "pruners:\n" + "".join(f"  {name:<12} {text}\n" for name, text in pruners.items())
+        "pruners:\n"
+        + "".join(f"  {name:<12} {text}\n" for name, text in pruners.items())
         + "\nexamples:\n"
         "  python -m search.run ner_study                      # tune, into ./tiaocan.db\n"
         "  python -m search.run ner_study --trials 40          # the same study, continued\n"
@@ -176,6 +177,10 @@ def _run(args: argparse.Namespace, console: Console) -> int:
     if args.dry_run:
         dry_run.show(prepared, storage_url, study_name, console)
         return 0
+    if args.dashboard:
+        from search.dashboard import check_port_free
+
+        check_port_free(args.dashboard_port, port_flag="--dashboard-port")
     stored = engine.open_study(prepared, storage_url, study_name)
     n_finished = engine.count_finished(stored)
     if n_finished >= spec.n_trials:
@@ -232,7 +237,10 @@ def _start_dashboard(args: argparse.Namespace, storage_url: str, console: Consol
 def _wait_forever() -> None:
     import threading
 
-    threading.Event().wait()
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:  # the run itself is over: Ctrl-C only stops the dashboard
+        pass
 
 
 if __name__ == "__main__":

@@ -102,3 +102,38 @@ def test_search_source_has_no_tensorflow_import():
     for path in (REPO / "search").rglob("*.py"):
         text = path.read_text()
         assert "import tensorflow" not in text and "import keras" not in text, path
+
+
+def test_busy_dashboard_port_fails_before_the_study_is_written(cli, sqlite_url):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code, _, err = cli(
+            QUADRATIC, "--storage", sqlite_url, "--dashboard", "--dashboard-port", str(port)
+        )
+    assert code == 2
+    assert f"port {port} on 127.0.0.1 is in use; pass --dashboard-port N" in err
+    assert not Path(sqlite_url.removeprefix("sqlite:///")).exists()
+
+
+def test_dashboard_flag_serves_the_study_during_the_run(cli, sqlite_url):
+    import socket
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    code, out, _ = cli(
+        QUADRATIC,
+        "--trials",
+        "2",
+        "--storage",
+        sqlite_url,
+        "--dashboard",
+        "--dashboard-port",
+        str(port),
+    )
+    assert code == 0
+    assert f"dashboard: http://127.0.0.1:{port}/dashboard/" in out
