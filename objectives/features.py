@@ -8,7 +8,7 @@ pass over the corpus (DESIGN: data is loaded once per process, never inside a tr
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,7 +56,7 @@ class Split:
     def __len__(self) -> int:
         return len(self.tags)
 
-    def subset(self, indices: Sequence[int]) -> Split:
+    def subset(self, indices: Iterable[int]) -> Split:
         pick = [int(i) for i in indices]
         return Split(
             tuple(self.word_ranks[i] for i in pick),

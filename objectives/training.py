@@ -7,8 +7,9 @@ seen at fixed checkpoints, so step 12,000 means the same whatever the batch size
 
 from __future__ import annotations
 
+import collections
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -150,21 +151,19 @@ def train_and_evaluate(
     n_steps = training.n_epochs * math.ceil(n_train / training.batch_size)
     rng = np.random.default_rng(seed)
     seen, step, value = 0, 0, 0.0
-    pending: Iterator[int] = iter(points)
-    next_point = next(pending)
+    pending = collections.deque(points)
     for _ in range(training.n_epochs):
         for batch in _batches(lengths, training.batch_size, rng):
             trainer.optimizer.learning_rate.assign(_learning_rate(training, step, n_steps))
             inputs = _inputs(train, batch, tagger.n_words, tagger.use_chars)
             loss = trainer.train_step(inputs, _pad(train.tags, batch))
             seen, step = seen + len(batch), step + 1
-            while next_point <= seen:
+            while pending and pending[0] <= seen:
+                point = pending.popleft()
                 if not math.isfinite(float(loss)):  # diverged: say so, F1 of NaN weights is 0
                     value = math.nan
                 else:
-                    is_last = next_point == points[-1]
-                    value = score(trainer, data, data.dev if is_last else subset, tagger)
-                report(next_point, value)
-                next_point = next(pending, math.inf)  # type: ignore[arg-type]
+                    value = score(trainer, data, subset if pending else data.dev, tagger)
+                report(point, value)
     has_test = len(data.test) > 0 and math.isfinite(value)
     return Result(value, score(trainer, data, data.test, tagger) if has_test else None)

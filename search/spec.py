@@ -13,7 +13,7 @@ import pkgutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from search.errors import StudySpecError, UsageError
 
@@ -28,7 +28,7 @@ class StudySpec:
     name: str
     summary: str
     metric: str
-    direction: str = "maximize"
+    direction: Literal["maximize", "minimize"] = "maximize"
     n_trials: int = 20
     param_ratio: float = 0.5
     n_startup_trials: int = 5
