@@ -143,3 +143,33 @@ def test_bad_flags_fail_clearly_and_leave_the_database(cli, sqlite_url, flags, c
     assert message in err
     assert "Traceback" not in err + out
     assert _digest(path) == before
+
+
+def test_optuna_cli_lists_the_stored_trials(cli, sqlite_url):
+    import json
+    import subprocess
+    import sys
+
+    assert cli(QUADRATIC, "--trials", "3", "--storage", sqlite_url)[0] == 0
+    assert cli(QUADRATIC, "--trials", "5", "--storage", sqlite_url)[0] == 0
+    listed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "optuna",
+            "trials",
+            "--storage",
+            sqlite_url,
+            "--study-name",
+            "quadratic",
+            "-f",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    trials = json.loads(listed.stdout)
+    assert [t["number"] for t in trials] == [0, 1, 2, 3, 4]
+    assert {t["state"] for t in trials} == {"COMPLETE"}
