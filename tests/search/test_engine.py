@@ -154,9 +154,7 @@ def test_optuna_cli_lists_the_stored_trials(cli, sqlite_url):
     assert cli(QUADRATIC, "--trials", "5", "--storage", sqlite_url)[0] == 0
     listed = subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "optuna",
+            str(Path(sys.executable).with_name("optuna")),
             "trials",
             "--storage",
             sqlite_url,
