@@ -79,3 +79,37 @@ def test_killed_worker_keeps_finished_trials_and_its_trial_is_retried(sqlite_url
     assert len(failed) == 1
     retried = [t for t in study.trials if t.system_attrs.get("failed_trial") == failed[0].number]
     assert retried, "the killed trial was not retried"
+
+
+def test_two_local_workers_share_a_sqlite_study(cli, sqlite_url):
+    # The study is created once first, as the README says (creation races on a fresh file).
+    assert cli("tests.fake_studies.quadratic", "--trials", "1", "--storage", sqlite_url)[0] == 0
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "search.run",
+                "tests.fake_studies.quadratic",
+                "--trials",
+                "12",
+                "--storage",
+                sqlite_url,
+                "--no-progress",
+                "--worker",
+                str(i),
+            ],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for i in range(2)
+    ]
+    for worker in workers:
+        out, _ = worker.communicate(timeout=120)
+        assert worker.returncode == 0, out
+        assert "database is locked" not in out
+    trials = finished(sqlite_url, "quadratic")
+    assert 12 <= len(trials) <= 13
+    assert len({t.params["x"] for t in trials}) == len(trials)
