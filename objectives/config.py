@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 SCHEDULES = ("constant", "warmup_linear")
@@ -55,3 +56,12 @@ class TrainConfig:
             raise ValueError(f"reports_per_epoch must be >= 1, but got {self.reports_per_epoch}")
         if self.dev_subset < 1:
             raise ValueError(f"dev_subset must be >= 1, but got {self.dev_subset}")
+
+    def checkpoints(self, n_train: int) -> list[int]:
+        """Global steps (sentences seen) at which to report; the last of each epoch is its end.
+
+        The same for every batch size, so step 12,000 means the same in every trial.
+        """
+        n = self.reports_per_epoch
+        per_epoch = sorted({math.ceil(n_train * j / n) for j in range(1, n + 1)})
+        return [epoch * n_train + c for epoch in range(self.n_epochs) for c in per_epoch]

@@ -33,14 +33,6 @@ def enable_determinism() -> None:
         _determinism_enabled = True
 
 
-def checkpoints(n_train: int, reports_per_epoch: int, n_epochs: int) -> list[int]:
-    """Global steps (sentences seen) at which to report; the last of each epoch is its end."""
-    per_epoch = sorted(
-        {math.ceil(n_train * j / reports_per_epoch) for j in range(1, reports_per_epoch + 1)}
-    )
-    return [epoch * n_train + c for epoch in range(n_epochs) for c in per_epoch]
-
-
 def dev_subset_indices(n_dev: int, size: int) -> np.ndarray:
     """A fixed subset of dev for interim reports: the same for every trial and run."""
     if n_dev <= size:
@@ -147,7 +139,7 @@ def train_and_evaluate(
     train, n_train = data.train, len(data.train)
     lengths = train.lengths
     subset = data.dev.subset(dev_subset_indices(len(data.dev), training.dev_subset))
-    points = checkpoints(n_train, training.reports_per_epoch, training.n_epochs)
+    points = training.checkpoints(n_train)
     n_steps = training.n_epochs * math.ceil(n_train / training.batch_size)
     rng = np.random.default_rng(seed)
     seen, step, value = 0, 0, 0.0

@@ -138,7 +138,7 @@ def start_dashboard(
     ``port=0`` picks a free port. ``port_flag`` is the flag named in a busy-port message.
     Raises StorageError for a missing or study-less storage, UsageError for a bad address.
     """
-    storage = _open_quietly(storage_url)
+    storage = open_storage(storage_url, must_exist=True)
     if not storage.get_all_studies():
         raise StorageError(
             f"storage {mask_url(storage_url)} holds no studies yet; start a study first "
@@ -147,14 +147,7 @@ def start_dashboard(
     return DashboardServer(_listen(host, port, optuna_dashboard.wsgi(storage), port_flag), host)
 
 
-def _open_quietly(storage_url: str) -> optuna.storages.RDBStorage:
-    with warnings.catch_warnings():
-        # RDBStorage calls heartbeats experimental at every open; it is noise to a reader.
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return open_storage(storage_url, must_exist=True)
-
-
-def _port(text: str) -> int:
+def port_number(text: str) -> int:
     try:
         port = int(text)
     except ValueError:
@@ -180,7 +173,10 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"database URL (default: $TIAOCAN_STORAGE or {mask_url(default)})",
     )
     parser.add_argument(
-        "--port", type=_port, default=DEFAULT_PORT, help="port, 0 for any free one (default: 8080)"
+        "--port",
+        type=port_number,
+        default=DEFAULT_PORT,
+        help="port, 0 for any free one (default: 8080)",
     )
     parser.add_argument(
         "--host",

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from search.engine import Prepared, count_finished
+from search.errors import StorageError
 from search.spec import Data
 from search.storage import mask_url, open_storage, sqlite_path
 
@@ -98,10 +99,11 @@ def _stored_state(storage_url: str, study_name: str) -> str:
     path = sqlite_path(storage_url)
     if path is not None and not path.exists():
         return "file does not exist yet; a run creates it"
-    if path is None:
-        return "server database (not opened by --dry-run)"
     try:
-        study = optuna.load_study(study_name=study_name, storage=open_storage(storage_url))
+        storage = open_storage(storage_url, must_exist=True)
+        study = optuna.load_study(study_name=study_name, storage=storage)
+    except StorageError as error:
+        return f"{error} (a run creates the tables)"
     except KeyError:
         return f"no study {study_name!r} yet; a run creates it"
     return f"study {study_name!r} has {count_finished(study)} finished trials"

@@ -87,56 +87,78 @@ def count_finished(study: optuna.Study) -> int:
     return len(study.get_trials(deepcopy=False, states=FINISHED))
 
 
-def open_study(
-    prepared: Prepared, storage_url: str, study_name: str, *, create: bool = True
-) -> optuna.Study:
-    """Load the stored study, or create it; a study stored by another spec is refused."""
+def open_study(prepared: Prepared, storage_url: str, study_name: str) -> optuna.Study:
+    """Create the stored study, or load it and check that it is the same experiment.
+
+    Only the worker that creates the study stamps it and enqueues the baseline, so two
+    workers starting together do not both add one.
+    """
     storage = open_storage(storage_url)
     spec = prepared.spec
     try:
-        study = optuna.load_study(study_name=study_name, storage=storage)
-    except KeyError:
-        if not create:
-            raise StorageError(f"no study {study_name!r} in {mask_url(storage_url)}") from None
         study = optuna.create_study(
-            study_name=study_name, storage=storage, direction=spec.direction, load_if_exists=True
+            study_name=study_name, storage=storage, direction=spec.direction
         )
-        _stamp(study, prepared)
-    _check_matches(study, spec, storage_url)
+    except optuna.exceptions.DuplicatedStudyError:
+        study = optuna.load_study(study_name=study_name, storage=storage)
+        _check_matches(study, prepared, storage_url)
+    else:
+        for key, value in _identity(prepared).items():
+            study.set_user_attr(key, value)
+        study.set_user_attr("metric", spec.metric)
+        study.set_user_attr("param_budget", prepared.budget.n_params_max)
+        study.set_user_attr("machine", f"{platform.node()} ({platform.machine()})")
+        baseline = prepared.study.baseline_params(prepared.data)
+        study.enqueue_trial(baseline, user_attrs={"baseline": True})  # the simplest model first
+    study.set_user_attr("target_trials", spec.n_trials)
     return study
 
 
-def _stamp(study: optuna.Study, prepared: Prepared) -> None:
-    spec, budget = prepared.spec, prepared.budget
-    attrs: dict[str, Any] = {
+# What makes two runs the same experiment, with the flag that sets each.
+_IDENTITY_FLAGS = {
+    "tiaocan_study": "STUDY",
+    "data_source": "--data",
+    "n_samples": "--data",
+    "n_epochs": "--epochs",
+    "param_ratio": "--param-ratio",
+    "seed": "--seed",
+}
+
+
+def _identity(prepared: Prepared) -> dict[str, Any]:
+    data, spec = prepared.data, prepared.spec
+    return {
         "tiaocan_study": spec.name,
-        "metric": spec.metric,
         "direction": spec.direction,
-        "n_samples": budget.n_samples,
-        "param_ratio": budget.param_ratio,
-        "param_budget": budget.n_params_max,
+        "data_source": str(data.summary().get("source", "")),
+        "n_samples": prepared.budget.n_samples,
+        "n_epochs": spec.n_epochs,
+        "param_ratio": spec.param_ratio,
         "seed": spec.seed,
-        "target_trials": spec.n_trials,
-        "machine": f"{platform.node()} ({platform.machine()}, Python {platform.python_version()})",
     }
-    for key, value in attrs.items():
-        study.set_user_attr(key, value)
 
 
-def _check_matches(study: optuna.Study, spec: StudySpec, storage_url: str) -> None:
-    stored_by = study.user_attrs.get("tiaocan_study")
+def _check_matches(study: optuna.Study, prepared: Prepared, storage_url: str) -> None:
     where = f"study {study.study_name!r} in {mask_url(storage_url)}"
-    if stored_by is not None and stored_by != spec.name:
-        raise StorageError(
-            f"{where} was made by study {stored_by!r}, not {spec.name!r}; "
-            "pass another --study-name or run the study that made it"
-        )
     stored = study.direction.name.lower()
-    if stored != spec.direction:
+    if stored != prepared.spec.direction:
         raise StorageError(
-            f"{where} is stored as {stored}, but study {spec.name!r} is to {spec.direction}; "
-            "pass another --study-name"
+            f"{where} is stored as {stored}, but study {prepared.spec.name!r} is to "
+            f"{prepared.spec.direction}; pass another --study-name"
         )
+    attrs = study.user_attrs
+    for key, value in _identity(prepared).items():
+        if key in attrs and attrs[key] != value and key in _IDENTITY_FLAGS:
+            if key == "tiaocan_study":
+                raise StorageError(
+                    f"{where} was made by study {attrs[key]!r}, not {value!r}; "
+                    "pass another --study-name or run the study that made it"
+                )
+            raise StorageError(
+                f"{where} was run with {key} {attrs[key]!r}, not {value!r} "
+                f"({_IDENTITY_FLAGS[key]}); rerun with the same {_IDENTITY_FLAGS[key]} "
+                "or pass another --study-name"
+            )
 
 
 @dataclass
@@ -181,9 +203,6 @@ def make_objective(
 
     def objective(trial: optuna.Trial) -> float:
         trial.set_user_attr("seed", spec.seed)
-        config = study.suggest(trial, data, spec, budget.n_params_max)
-        enforce(trial, study.count_params(config, data), budget)
-        observer.trial_started(trial.number, trial.params)
         last_step = 0
 
         def report(step: int, value: float) -> None:
@@ -200,6 +219,9 @@ def make_objective(
 
         started = clock()
         try:
+            config = study.suggest(trial, data, spec, budget.n_params_max)
+            enforce(trial, study.count_params(config, data), budget)
+            observer.trial_started(trial.number, trial.params)
             result = study.evaluate(config, data, report, spec.seed)
             if isinstance(result, tuple):  # (value, extra user attrs), e.g. a test score
                 value, extras = result
@@ -243,12 +265,7 @@ def run(
     if result.was_already_done:
         result.n_finished = result.n_finished_before
         return result
-    all_trials = study.get_trials(deepcopy=False)
-    if not all_trials:  # the simplest model first
-        study.enqueue_trial(
-            prepared.study.baseline_params(prepared.data), user_attrs={"baseline": True}
-        )
-    study.sampler = make_sampler(spec, len(all_trials), worker)
+    study.sampler = make_sampler(spec, len(study.get_trials(deepcopy=False)), worker)
     study.pruner = make_pruner(spec.pruner, prepared.pruner_settings)
     objective = make_objective(prepared, observer)
     guard = _FailureGuard()

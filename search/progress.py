@@ -26,7 +26,8 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+from search.engine import FINISHED  # noqa: E402
+
 SHOWN = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 REFRESH_PER_SECOND = 4
 REASON_WIDTH = 48
@@ -442,7 +443,17 @@ def render_best(study: optuna.Study, console: Console, *, n_reasons: int = 5) ->
         table.add_row(metric, f"{best.value:.4f}" if best.value is not None else "-")
         for name, value in best.params.items():
             table.add_row(name, format_value(value))
-        for name in ("test_f1", "n_params", "param_budget", "batch_size", "seed", "train_seconds"):
+        for name in (
+            "test_f1",
+            "n_params",
+            "param_budget",
+            "batch_size",
+            "hidden",
+            "n_words",
+            "shape_reduced_to",
+            "seed",
+            "train_seconds",
+        ):
             if name in best.user_attrs:
                 table.add_row(name, format_value(best.user_attrs[name]))
         console.print(table)

@@ -354,10 +354,7 @@ def write_report(study: optuna.Study, out_dir: Path) -> Path:
 
 def load_named_study(name: str, storage_url: str) -> optuna.Study:
     """Load ``name``; an unknown name fails with the names the storage does hold."""
-    with warnings.catch_warnings():
-        # RDBStorage calls heartbeats experimental at every open; it is noise to a reader.
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        storage = open_storage(storage_url, must_exist=True)
+    storage = open_storage(storage_url, must_exist=True)
     names = sorted(s.study_name for s in storage.get_all_studies())
     if name not in names:
         held = f"studies there: {', '.join(names)}" if names else "it holds no studies"

@@ -15,12 +15,23 @@ import optuna
 from rich.console import Console
 
 from search import engine
+from search.dashboard import port_number
 from search.errors import TiaocanError, UsageError
 from search.pruners import describe_pruners
 from search.spec import StudySpec, load_study, study_names
 from search.storage import ENV_STORAGE, default_storage_url, mask_url
 
 EXIT_INTERRUPTED = 130
+
+
+def _worker_index(text: str) -> int:
+    try:
+        index = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, but got {text!r}") from None
+    if index < 0:
+        raise argparse.ArgumentTypeError(f"--worker must be >= 0, but got {index}")
+    return index
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -82,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--worker",
         metavar="I",
-        type=int,
+        type=_worker_index,
         default=0,
         help="index of this worker when several share a study (varies the sampler seed)",
     )
@@ -94,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--dashboard-port",
         metavar="PORT",
-        type=int,
+        type=port_number,
         default=8080,
         help="port for --dashboard on 127.0.0.1 (default 8080)",
     )
@@ -151,10 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError("name a study to run (one of: " + ", ".join(study_names()) + ")")
         return _run(args, console)
     except KeyboardInterrupt:
-        console.print(
-            "interrupted: the running trial is marked FAIL; finished trials are stored. "
-            "Rerun the same command to continue."
-        )
+        console.print("interrupted")
         return EXIT_INTERRUPTED
     except TiaocanError as error:
         if args.debug:
@@ -189,6 +197,10 @@ def _run(args: argparse.Namespace, console: Console) -> int:
             f"(target {spec.n_trials}); "
             "nothing to do. Pass a larger --trials to continue it."
         )
+        if args.dashboard:
+            console.print(
+                f"to watch it: python -m search.dashboard --storage {mask_url(storage_url)}"
+            )
         progress.render_best(stored, console)
         return 0
     dashboard = _start_dashboard(args, storage_url, console)
@@ -204,8 +216,15 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         key_params=getattr(study.module, "KEY_PARAMS", ()),
     )
     try:
-        with progress.quiet_libraries(console):
-            result = engine.run(prepared, stored, observer=view, worker=args.worker)
+        try:
+            with progress.quiet_libraries(console):
+                result = engine.run(prepared, stored, observer=view, worker=args.worker)
+        except KeyboardInterrupt:
+            console.print(
+                "interrupted: the running trial is marked FAIL; finished trials are stored. "
+                "Rerun the same command to continue."
+            )
+            return EXIT_INTERRUPTED
         console.print(
             f"{result.n_finished} of {result.n_target} finished trials"
             + (" (stopped by --timeout)" if result.stopped_by_timeout else "")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import importlib
+import math
 import pkgutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -42,8 +43,12 @@ class StudySpec:
             raise ValueError(f"direction must be one of {DIRECTIONS}, but got {self.direction!r}")
         if self.n_trials < 1:
             raise ValueError(f"--trials must be >= 1, but got {self.n_trials}")
-        if not self.param_ratio > 0:  # also refuses NaN
-            raise ValueError(f"--param-ratio must be > 0, but got {self.param_ratio}")
+        if not (self.param_ratio > 0 and math.isfinite(self.param_ratio)):  # refuses NaN too
+            raise ValueError(
+                f"--param-ratio must be a finite number > 0, but got {self.param_ratio}"
+            )
+        if not 0 <= self.seed < 2**32:  # what keras.utils.set_random_seed accepts
+            raise ValueError(f"--seed must be in [0, 2**32), but got {self.seed}")
         if self.n_startup_trials < 0:
             raise ValueError(f"n_startup_trials must be >= 0, but got {self.n_startup_trials}")
         if self.n_epochs is not None and self.n_epochs < 1:

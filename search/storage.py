@@ -65,7 +65,7 @@ def _engine_kwargs(url: str) -> dict[str, object]:
 
 def _enable_sqlite_wal(url: str) -> None:
     """WAL lets readers (the dashboard) read while a worker writes; the mode sticks to the file."""
-    engine = sqlalchemy.create_engine(url)
+    engine = sqlalchemy.create_engine(url, **_engine_kwargs(url))  # type: ignore[arg-type]
     try:
         with engine.connect() as connection:
             connection.exec_driver_sql("PRAGMA journal_mode=WAL")
@@ -73,11 +73,22 @@ def _enable_sqlite_wal(url: str) -> None:
         engine.dispose()
 
 
+def _check_is_optuna_database(url: str) -> None:
+    """Readers must not turn an unrelated database into an Optuna one (table creation)."""
+    engine = sqlalchemy.create_engine(url, **_engine_kwargs(url))  # type: ignore[arg-type]
+    try:
+        has_studies = sqlalchemy.inspect(engine).has_table("studies")
+    finally:
+        engine.dispose()
+    if not has_studies:
+        raise StorageError(f"{mask_url(url)} is not an Optuna database (it has no studies table)")
+
+
 def open_storage(url: str, *, must_exist: bool = False) -> optuna.storages.RDBStorage:
     """Open (and on first use create) the Optuna store at ``url``.
 
-    ``must_exist`` refuses a SQLite file that is not there yet, for readers (dashboard,
-    report) that must not leave an empty database behind.
+    ``must_exist`` is for readers (dry run, dashboard, report): they refuse a SQLite file that
+    is not there and a database without Optuna's tables, and change nothing (no WAL switch).
     """
     try:
         parsed = make_url(url)
@@ -95,7 +106,9 @@ def open_storage(url: str, *, must_exist: bool = False) -> optuna.storages.RDBSt
                 f"cannot open storage {mask_url(url)}: folder {path.parent} does not exist"
             )
     try:
-        if path is not None:
+        if must_exist:
+            _check_is_optuna_database(url)
+        elif path is not None:
             _enable_sqlite_wal(url)
         with warnings.catch_warnings():
             # Heartbeats are marked experimental since 2.8 but are Optuna's crash-safety path.

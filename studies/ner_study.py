@@ -224,15 +224,19 @@ def pruner_steps(data: NerData, spec: StudySpec) -> dict[str, int]:
     """The pruner's scale in steps (= training sentences seen)."""
     n_train = len(data.encoded.train)
     n_epochs = spec.n_epochs or 1
+    points = TrainConfig(1e-3, 32, 1, reports_per_epoch=REPORTS_PER_EPOCH).checkpoints(n_train)
+    # Rounded checkpoints are not evenly spaced: the window is the smallest gap, so that
+    # looking one window back always finds the previous report.
+    interval = min(b - a for a, b in zip([0, *points], points, strict=False))
     return {
         "steps_per_epoch": n_train,
-        "interval_steps": math.ceil(n_train / REPORTS_PER_EPOCH),
+        "interval_steps": interval,
         # No pruning in the first half epoch. Growth is measured over one report interval
         # and the rule needs two windows of history, so its first verdict comes at 3/4 of
         # epoch 1: a crawling trial is stopped inside its first epoch. Half-epoch windows
         # were steadier but gave no verdict before 1.25 epochs.
         "n_warmup_steps": math.ceil(n_train / 2),
-        "window_steps": math.ceil(n_train / REPORTS_PER_EPOCH),
+        "window_steps": interval,
         "max_steps": n_epochs * n_train,
     }
 

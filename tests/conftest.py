@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,11 +30,23 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str
     """Run ``search.run`` in-process; returns (exit code, stdout, stderr)."""
 
     def run(*argv: str) -> tuple[int, str, str]:
-        code = main(["--no-progress", *argv])
+        try:
+            code = main(["--no-progress", *argv])
+        except SystemExit as exit_info:  # argparse's own usage errors
+            code = int(exit_info.code or 0)
         captured = capsys.readouterr()
         return code, captured.out, captured.err
 
     return run
+
+
+def database_digest(path: Path) -> str:
+    """A SQLite database's content (its WAL included), not the main file's bytes."""
+    connection = sqlite3.connect(path)
+    try:
+        return hashlib.sha256("\n".join(connection.iterdump()).encode()).hexdigest()
+    finally:
+        connection.close()
 
 
 def finished(url: str, name: str) -> list[optuna.trial.FrozenTrial]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -290,15 +289,6 @@ def test_wnut17_counts_match_its_source_notes() -> None:
         "person",
         "product",
     )
-
-
-def test_reading_conll2003_train_is_fast() -> None:
-    path = DATA / "conll2003" / "train.txt"
-    if not path.is_file():
-        pytest.skip(f"{path} is absent (the shared corpora live beside the checkout)")
-    start = time.perf_counter()
-    read_conll(path)
-    assert time.perf_counter() - start < 2.0
 
 
 # --- properties -------------------------------------------------------------------------

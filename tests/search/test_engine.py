@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import optuna
 import pytest
 
-from search.seeding import sampler_seed
-from tests.conftest import QUADRATIC, finished
+from tests.conftest import QUADRATIC, database_digest, finished
 
 
 def test_resume_adds_up_to_the_target(cli, sqlite_url):
@@ -51,14 +49,39 @@ def test_two_fresh_runs_are_identical(cli, tmp_path):
     assert [t.value for t in a] == [t.value for t in b]
 
 
-def test_resumed_sampler_does_not_replay(cli, sqlite_url):
-    # Random start-up all the way: a replayed seed would repeat trial 1's x at trial 2.
-    assert cli(QUADRATIC, "--trials", "2", "--storage", sqlite_url)[0] == 0
-    assert cli(QUADRATIC, "--trials", "4", "--storage", sqlite_url)[0] == 0
-    xs = [t.params["x"] for t in finished(sqlite_url, "quadratic")]
+def test_resumed_sampler_does_not_replay(cli, sqlite_url, monkeypatch):
+    # All random start-up: trial 0 is the enqueued baseline, trial 1 the sampler's first
+    # draw. A resumed sampler with the same seed would draw that again for trial 2.
+    study = "tests.fake_studies.random_start"
+    assert cli(study, "--trials", "2", "--storage", sqlite_url)[0] == 0
+    assert cli(study, "--trials", "4", "--storage", sqlite_url)[0] == 0
+    xs = [t.params["x"] for t in finished(sqlite_url, "random_start")]
     assert len(set(xs)) == 4, xs
-    assert sampler_seed(42, 2) != sampler_seed(42, 0)
-    assert sampler_seed(42, 2, worker=1) != sampler_seed(42, 2, worker=0)
+
+
+def test_the_replay_check_can_fail(cli, tmp_path, monkeypatch):
+    # The same run with the seed derivation switched off replays trial 1 at trial 2.
+    monkeypatch.setattr("search.engine.sampler_seed", lambda base, n, worker=0: base)
+    url = f"sqlite:///{tmp_path / 'replay.db'}"
+    study = "tests.fake_studies.random_start"
+    assert cli(study, "--trials", "2", "--storage", url)[0] == 0
+    assert cli(study, "--trials", "3", "--storage", url)[0] == 0
+    xs = [t.params["x"] for t in finished(url, "random_start")]
+    assert xs[2] == xs[1]
+
+
+def test_a_resume_with_other_experiment_flags_is_refused(cli, sqlite_url):
+    assert cli(QUADRATIC, "--trials", "1", "--storage", sqlite_url)[0] == 0
+    for flags, message in (
+        (["--seed", "7"], "was run with seed 42, not 7 (--seed)"),
+        (["--epochs", "3"], "was run with n_epochs 2, not 3 (--epochs)"),
+        (["--param-ratio", "0.1"], "was run with param_ratio 0.5, not 0.1 (--param-ratio)"),
+    ):
+        code, _, err = cli(QUADRATIC, "--trials", "2", "--storage", sqlite_url, *flags)
+        assert code == 1 and message in err, err
+    assert len(finished(sqlite_url, "quadratic")) == 1
+    # What does not change a trial's meaning may change: the target, the pruner.
+    assert cli(QUADRATIC, "--trials", "2", "--pruner", "median", "--storage", sqlite_url)[0] == 0
 
 
 def test_a_study_made_by_another_spec_is_refused(cli, sqlite_url):
@@ -118,18 +141,18 @@ def test_default_storage_is_a_file_in_the_current_folder(cli, tmp_path, monkeypa
     assert (tmp_path / "tiaocan.db").is_file()
 
 
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 @pytest.mark.parametrize(
     ("flags", "code", "message"),
     [
         (["--trials", "0"], 2, "--trials must be >= 1, but got 0"),
         (["--trials", "-3"], 2, "--trials must be >= 1, but got -3"),
-        (["--param-ratio", "0"], 2, "--param-ratio must be > 0, but got 0"),
-        (["--param-ratio", "-1"], 2, "--param-ratio must be > 0, but got -1"),
-        (["--param-ratio", "nan"], 2, "--param-ratio must be > 0"),
+        (["--param-ratio", "0"], 2, "--param-ratio must be a finite number > 0, but got 0"),
+        (["--param-ratio", "-1"], 2, "--param-ratio must be a finite number > 0, but got -1"),
+        (["--param-ratio", "nan"], 2, "--param-ratio must be a finite number > 0, but got nan"),
+        (["--param-ratio", "inf"], 2, "--param-ratio must be a finite number > 0, but got inf"),
+        (["--seed", "-1"], 2, "--seed must be in [0, 2**32), but got -1"),
+        (["--worker", "-1"], 2, "--worker must be >= 0, but got -1"),
+        (["--dashboard", "--dashboard-port", "70000"], 2, "70000"),
         (["--timeout", "-5"], 2, "--timeout must be > 0 seconds"),
         (["--pruner", "medain"], 2, "did you mean 'median'"),
     ],
@@ -137,12 +160,12 @@ def _digest(path: Path) -> str:
 def test_bad_flags_fail_clearly_and_leave_the_database(cli, sqlite_url, flags, code, message):
     assert cli(QUADRATIC, "--trials", "2", "--storage", sqlite_url)[0] == 0
     path = Path(sqlite_url.removeprefix("sqlite:///"))
-    before = _digest(path)
+    before = database_digest(path)
     got, out, err = cli(QUADRATIC, "--storage", sqlite_url, *flags)
     assert got == code
     assert message in err
     assert "Traceback" not in err + out
-    assert _digest(path) == before
+    assert database_digest(path) == before
 
 
 def test_optuna_cli_lists_the_stored_trials(cli, sqlite_url):

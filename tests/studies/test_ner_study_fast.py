@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import optuna
@@ -13,7 +12,7 @@ from search.engine import prepare
 from search.errors import InfeasibleStudyError
 from search.spec import load_study
 from studies import ner_study
-from tests.conftest import SHARED_DATA
+from tests.conftest import SHARED_DATA, database_digest
 
 
 def write_corpus(folder: Path, n_sentences: int) -> Path:
@@ -55,10 +54,10 @@ def test_unknown_tag_scheme_fails(cli, sqlite_url, tmp_path):
 def test_bad_data_leaves_an_existing_database_untouched(cli, sqlite_url, tmp_path):
     assert cli("tests.fake_studies.quadratic", "--trials", "1", "--storage", sqlite_url)[0] == 0
     path = Path(sqlite_url.removeprefix("sqlite:///"))
-    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    before = database_digest(path)
     code, _, _ = cli("ner_study", "--data", str(tmp_path / "missing"), "--storage", sqlite_url)
     assert code == 1
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    assert database_digest(path) == before
 
 
 def test_tiny_corpus_is_infeasible_with_a_clear_message(cli, sqlite_url, tmp_path):
@@ -112,3 +111,38 @@ def test_the_space_is_static():
         assert 2 ** trial.params["log2_batch_size"] == trial.user_attrs["batch_size"]
         study.tell(trial.number, 0.0)
     assert seen["learning_rate"].low == 1e-4 and seen["learning_rate"].log
+
+
+@pytest.mark.parametrize("n_train", [400, 1500, 1501, 3394, 14041])
+def test_a_crawling_trial_gets_its_verdict_in_the_first_epoch(n_train):
+    from types import SimpleNamespace
+
+    from objectives.config import TrainConfig
+    from search.pruners import PrunerSettings, make_pruner
+
+    spec = ner_study.SPEC.replace(n_epochs=4)
+    steps = ner_study.pruner_steps(
+        SimpleNamespace(encoded=SimpleNamespace(train=range(n_train))), spec
+    )
+    settings = PrunerSettings(
+        n_warmup_steps=steps["n_warmup_steps"],
+        n_startup_trials=spec.n_startup_trials,
+        window_steps=steps["window_steps"],
+        max_steps=steps["max_steps"],
+        interval_steps=steps["interval_steps"],
+    )
+    points = TrainConfig(1e-3, 32, 4).checkpoints(n_train)
+    study = optuna.create_study(direction="maximize", pruner=make_pruner("growth", settings))
+    for _ in range(spec.n_startup_trials):
+        sane = study.ask()
+        for i, step in enumerate(points, start=1):
+            sane.report(0.8 * i / len(points), step)
+        study.tell(sane.number, 0.8)
+    crawl = study.ask()
+    pruned_at = None
+    for step in points:
+        crawl.report(0.0, step)
+        if crawl.should_prune():
+            pruned_at = step
+            break
+    assert pruned_at is not None and pruned_at <= n_train, (pruned_at, n_train)

@@ -142,7 +142,8 @@ def test_far_from_sane_learning_rate_is_pruned_in_its_first_epoch(tmp_path, tiny
     spec = study_def.spec.replace(n_trials=2, n_epochs=3, n_startup_trials=1)
     prepared = engine.prepare(study_def, spec, str(tiny_folder))
     url = f"sqlite:///{tmp_path / 'prune.db'}"
-    stored = engine.open_study(prepared, url, "prune")
+    # Made here, so the engine loads it and enqueues no baseline before our two trials.
+    stored = optuna.create_study(study_name="prune", storage=url, direction="maximize")
     sane = {
         **ner_study.baseline_params(prepared.data),
         "learning_rate": 2e-2,
@@ -151,6 +152,7 @@ def test_far_from_sane_learning_rate_is_pruned_in_its_first_epoch(tmp_path, tiny
     }
     stored.enqueue_trial(sane)
     stored.enqueue_trial({**sane, "learning_rate": 1e-4})
+    stored = engine.open_study(prepared, url, "prune")
     engine.run(prepared, stored)
     first, second = stored.trials
     assert first.state == optuna.trial.TrialState.COMPLETE and first.value > 0.1
