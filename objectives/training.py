@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -125,6 +126,7 @@ def score(trainer: _Trainer, data: Encoded, split: Split, config: TaggerConfig) 
 class Result:
     dev_f1: float
     test_f1: float | None  # None without a test split; never used to choose anything
+    report_seconds: float  # spent scoring dev for the reports: their cost, to keep small
 
 
 def train_and_evaluate(
@@ -142,7 +144,7 @@ def train_and_evaluate(
     points = training.checkpoints(n_train)
     n_steps = training.n_epochs * math.ceil(n_train / training.batch_size)
     rng = np.random.default_rng(seed)
-    seen, step, value = 0, 0, 0.0
+    seen, step, value, report_seconds = 0, 0, 0.0, 0.0
     pending = collections.deque(points)
     for _ in range(training.n_epochs):
         for batch in _batches(lengths, training.batch_size, rng):
@@ -155,7 +157,10 @@ def train_and_evaluate(
                 if not math.isfinite(float(loss)):  # diverged: say so, F1 of NaN weights is 0
                     value = math.nan
                 else:
+                    started = time.perf_counter()
                     value = score(trainer, data, subset if pending else data.dev, tagger)
+                    report_seconds += time.perf_counter() - started
                 report(point, value)
     has_test = len(data.test) > 0 and math.isfinite(value)
-    return Result(value, score(trainer, data, data.test, tagger) if has_test else None)
+    test_f1 = score(trainer, data, data.test, tagger) if has_test else None
+    return Result(value, test_f1, round(report_seconds, 3))

@@ -265,6 +265,9 @@ def run(
     if result.was_already_done:
         result.n_finished = result.n_finished_before
         return result
+    warm_up = getattr(prepared.study.module, "warm_up", None)
+    if callable(warm_up):  # optional: e.g. import TF now, not inside the first trial's timer
+        warm_up(prepared.data)
     study.sampler = make_sampler(spec, len(study.get_trials(deepcopy=False)), worker)
     study.pruner = make_pruner(spec.pruner, prepared.pruner_settings)
     objective = make_objective(prepared, observer)

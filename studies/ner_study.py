@@ -248,4 +248,12 @@ def evaluate(
     from objectives.training import train_and_evaluate  # TF loads here, not at import
 
     result = train_and_evaluate(config.tagger, config.training, data.encoded, report, seed)
-    return result.dev_f1, ({} if result.test_f1 is None else {"test_f1": result.test_f1})
+    extras: dict[str, object] = {"report_seconds": result.report_seconds}
+    if result.test_f1 is not None:
+        extras["test_f1"] = result.test_f1
+    return result.dev_f1, extras
+
+
+def warm_up(data: NerData) -> None:
+    """Import TensorFlow before the first trial, so its import is not that trial's time."""
+    import objectives.training  # noqa: F401

@@ -123,6 +123,7 @@ def test_two_trial_study_end_to_end(cli, sqlite_url, tiny_folder):
     for trial in trials:
         for attr in ("seed", "n_params", "param_budget", "train_seconds", "batch_size", "test_f1"):
             assert attr in trial.user_attrs
+        assert 0 < trial.user_attrs["report_seconds"] < trial.user_attrs["train_seconds"]
         assert trial.user_attrs["n_params"] <= trial.user_attrs["param_budget"]
     assert "best trial" in out and "optuna-dashboard" in out
 
