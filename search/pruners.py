@@ -98,8 +98,9 @@ class GrowthPruner(ExplainingPruner):
 
     1. Read the trial's best-so-far curve, never the latest value: it is monotone, so a noisy
        dip changes nothing, and 0.0 is an ordinary value (a tagger that finds no entities yet).
-    2. Its rate is the rise of that curve over the last window (``window_steps``, about an
-       epoch); its acceleration is this rate minus the previous window's, kept only if >= 0.
+    2. Its rate is the rise of that curve over the last window (``window_steps``), or over
+       the last two windows when that is steeper (one flat report is not a stall); its
+       acceleration is the last window's rate minus the previous one's, kept only if >= 0.
     3. Project to the final step of completed trials (``max_steps`` if none recorded one):
        ``best + rate*T + accel*T**2/2``. Learning curves are concave once they take off, so
        this over-estimates them: only a trial that even the optimistic projection puts short
@@ -180,6 +181,10 @@ class GrowthPruner(ExplainingPruner):
                 return None
             previous_rate = (best[ref] - best[before]) / (steps[ref] - steps[before])
             accel = max(0.0, (rate - previous_rate) / ((steps[now] - steps[before]) / 2))
+            # One flat report (a noisy dip under the best so far) must not read as a stall:
+            # take the two-window rate when it is the more optimistic. Measured on CoNLL: a
+            # trial reading 44, 57, 64, 62 was cut at epoch 1 and would have finished at 74.
+            rate = max(rate, (best[now] - best[before]) / (steps[now] - steps[before]))
         horizon = final_step - steps[now]
         value = best[now] + rate * horizon + accel * horizon**2 / 2
         return _Projection(float(best[now]), float(rate), float(accel), float(value))

@@ -356,3 +356,26 @@ def test_a_curve_ahead_of_every_completed_one_and_gaining_is_never_pruned(
     for step in STEPS:
         trial.report(top(step / EPOCH) + lead[step], step)
         assert not trial.should_prune(), study.trials[trial.number].user_attrs
+
+
+def test_one_flat_report_after_steady_growth_is_not_a_stall() -> None:
+    # Measured on CoNLL-2003: a trial reading 44, 57, 64, 62 at quarter epochs was cut at
+    # epoch 1 by a one-window rate of 0, and finished at 74 when left alone.
+    window, final = 3_510, 42_123
+    study = optuna.create_study(
+        direction="maximize", pruner=GrowthPruner(window_steps=window, n_warmup_steps=7_021)
+    )
+    points = [3_511 * (i + 1) for i in range(12)]
+    for _ in range(5):
+        done = study.ask()
+        for step in points:
+            done.report(0.70 * step / final, step)
+        study.tell(done.number, 0.70)
+    dip = study.ask()
+    for step, value in zip(points, (0.44, 0.57, 0.64, 0.62), strict=False):
+        dip.report(value, step)
+        assert not dip.should_prune(), f"pruned at step {step}"
+    crawl_trial = study.ask()
+    for step, value in zip(points, (0.44, 0.44, 0.44, 0.44), strict=False):
+        crawl_trial.report(value, step)
+    assert crawl_trial.should_prune()  # the same level with no growth at all is still cut
