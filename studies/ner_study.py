@@ -1,11 +1,12 @@
 """ner_study: a BiLSTM named-entity tagger, tuned for entity-level F1 on dev.
 
-Samples are labelled training tokens. The word vocabulary is the most frequent lowercased
-training words with at least ``min_word_freq`` occurrences, capped so that the word table
-takes at most ``EMBEDDING_SHARE`` of the parameter budget: the embedding is most of an NER
-model's parameters, and rare words are better learnt as one shared UNK (DESIGN: measured).
-The LSTM width is a fraction of the widest that still fits the budget given every other
-choice, so the sampler proposes only models that fit and the space stays static.
+Samples are labelled training tokens. The budget is split by searched fractions, so the
+sampler proposes only models that fit and the space stays static: first the narrowest model
+of the chosen shape; of the room left, ``vocab_share`` goes to word vectors (the most
+frequent lowercased training words with at least ``min_word_freq`` occurrences; the rest
+share one trained UNK), and the LSTM width is ``width_fraction`` of the widest that fits
+what remains. The vocabulary is where an NER budget is best spent (DESIGN: measured), so how
+much of it goes there is the sampler's choice, not a constant.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ WORD_DIMS = (16, 32, 64)
 MIN_WORD_FREQS = (1, 2, 3, 5)
 N_LAYERS = (1, 2)
 HIDDEN_LOW, HIDDEN_HIGH = 8, 256
-EMBEDDING_SHARE = 0.5
+VOCAB_SHARES = (0.1, 0.9)  # of the room beyond the narrowest model
 REPORTS_PER_EPOCH = 4
 KEY_PARAMS = ("learning_rate", "log2_batch_size", "n_layers", "width_fraction", "use_chars")
 INFEASIBLE_HINT = ", or a smaller vocabulary"
@@ -118,11 +119,13 @@ def _tagger(trial: optuna.Trial, data: NerData, n_params_max: int) -> TaggerConf
         use_chars=trial.suggest_categorical("use_chars", (False, True)),
     )
     min_freq = trial.suggest_categorical("min_word_freq", MIN_WORD_FREQS)
+    vocab_share = trial.suggest_float("vocab_share", *VOCAB_SHARES)
     fraction = trial.suggest_float("width_fraction", 0.0, 1.0)
     narrowest = _fitting_shape(chosen, data, n_params_max)
     if narrowest != chosen:
         trial.set_user_attr("shape_reduced_to", _shape(narrowest))
-    base = _with(narrowest, n_words=_vocabulary(data, narrowest, min_freq, n_params_max))
+    n_words = _vocabulary(data, narrowest, min_freq, vocab_share, n_params_max)
+    base = _with(narrowest, n_words=n_words)
     widest = widest_fitting(
         lambda hidden: count_params(NerConfig(_with(base, hidden=hidden), _NO_TRAINING), data),
         n_params_max,
@@ -158,12 +161,14 @@ def _shape(config: TaggerConfig) -> str:
     return f"word_dim={config.word_dim} use_chars={config.use_chars} n_layers={config.n_layers}"
 
 
-def _vocabulary(data: NerData, narrowest: TaggerConfig, min_freq: int, n_params_max: int) -> int:
-    """Words kept: frequent enough, within EMBEDDING_SHARE of the budget, and leaving room
-    for the narrowest model of this shape (so the choice never breaks the budget by itself)."""
+def _vocabulary(
+    data: NerData, narrowest: TaggerConfig, min_freq: int, share: float, n_params_max: int
+) -> int:
+    """Words kept: frequent enough, and within ``share`` of the room the narrowest model of
+    this shape leaves (so the vocabulary never breaks the budget, nor starves the width)."""
     room = n_params_max - count_params(NerConfig(narrowest, _NO_TRAINING), data)
-    share = math.floor(EMBEDDING_SHARE * n_params_max / narrowest.word_dim) - 2
-    return data.encoded.n_words(min_freq, max(0, min(share, room // narrowest.word_dim)))
+    cap = math.floor(share * room / narrowest.word_dim)
+    return data.encoded.n_words(min_freq, max(0, cap))
 
 
 def _with(config: TaggerConfig, **changes: Any) -> TaggerConfig:
@@ -192,6 +197,7 @@ def baseline_params(data: NerData) -> dict[str, Any]:
         "schedule": "constant",
         "word_dim": WORD_DIMS[0],
         "min_word_freq": 2,
+        "vocab_share": 0.5,
         "use_chars": False,
         "n_layers": 1,
         "width_fraction": 0.25,
