@@ -25,7 +25,8 @@ from objectives.errors import DataError
 Scheme = Literal["iob", "bioes"]
 
 DOCSTART = "-DOCSTART-"
-_PREFIXES = {"B": "B", "I": "I", "E": "E", "S": "S", "L": "E", "U": "S"}
+# Every accepted prefix and what it means in BIOES terms (BILOU's L and U are E and S).
+PREFIXES = {"B": "B", "I": "I", "E": "E", "S": "S", "L": "E", "U": "S"}
 _EXPECTED_TAGS = (
     '"O" or PREFIX-TYPE with PREFIX one of B, I, E, S, L, U '
     "(IOB1, IOB2/BIO, BIOES or BILOU), e.g. B-PER"
@@ -115,9 +116,9 @@ def _parse_tag(tag: str, where: str) -> tuple[str, str]:
     if tag == "O":
         return "O", ""
     prefix, dash, entity_type = tag.partition("-")
-    if not dash or prefix not in _PREFIXES or not entity_type:
+    if not dash or prefix not in PREFIXES or not entity_type:
         raise DataError(f"{where}: invalid tag {tag!r}; expected {_EXPECTED_TAGS}")
-    return _PREFIXES[prefix], entity_type
+    return PREFIXES[prefix], entity_type
 
 
 # Corpora hold a handful of distinct tags: parsing each once keeps big files fast.

@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-_PREFIXES = {"B": "B", "I": "I", "E": "E", "S": "S", "L": "E", "U": "S"}
+from objectives.conll import PREFIXES
+
 # Distinct tags are few; parsing each once keeps scoring a dev set at a few tens of ms.
 _parsed_tags: dict[str, tuple[str, str]] = {"O": ("O", "")}
 
@@ -23,9 +24,9 @@ def _parse(tag: str) -> tuple[str, str]:
     parsed = _parsed_tags.get(tag)
     if parsed is None:
         prefix, dash, entity_type = tag.partition("-")
-        if not dash or prefix not in _PREFIXES or not entity_type:
+        if not dash or prefix not in PREFIXES or not entity_type:
             raise ValueError(f'invalid tag {tag!r}; expected "O" or PREFIX-TYPE, e.g. B-PER')
-        parsed = _parsed_tags[tag] = (_PREFIXES[prefix], entity_type)
+        parsed = _parsed_tags[tag] = (PREFIXES[prefix], entity_type)
     return parsed
 
 

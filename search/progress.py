@@ -400,7 +400,9 @@ def quiet_libraries(console: Console | None = None) -> Iterator[None]:
     """
     verbosity = optuna.logging.get_verbosity()
     handler = _ConsoleLogHandler(console) if console is not None else None
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # --debug asked for Optuna's DEBUG lines: keep them, the live view is secondary then.
+    is_debug = verbosity <= optuna.logging.DEBUG
+    optuna.logging.set_verbosity(verbosity if is_debug else optuna.logging.WARNING)
     if handler is not None:
         # Optuna's own handler holds the stderr of import time and would tear the live frame.
         optuna.logging.disable_default_handler()

@@ -91,10 +91,6 @@ class Study:
     smallest_config: Callable[..., Any]
     pruner_steps: Callable[..., Mapping[str, int]]
 
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
 
 _REQUIRED = (
     "load_data",
